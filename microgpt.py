@@ -231,7 +231,7 @@ print()
 if val_docs:
     val_losses = [loss_t.data for doc in val_docs for loss_t in doc_losses(doc)]
     val_loss = sum(val_losses) / len(val_losses)
-    print(f"held-out loss: {val_loss:.4f} ({len(val_losses)} tokens in {len(val_docs)} documents)")
+    print(f"held-out loss: {val_loss:.4f} (mean over {len(val_losses)} tokens)")
 else:
     print("held-out loss: none (a single document: nothing to hold out)")
 
