@@ -69,3 +69,11 @@ def load(name, data_path, upto='# ---- Optimizer', **constants):
     finally:
         sys.argv = saved_argv
     return namespace
+
+
+def write_docs(dirpath, docs, name='docs.txt'):
+    """Write one document per line to dirpath/name (UTF-8) and return its path."""
+    path = os.path.join(dirpath, name)
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(''.join(doc + '\n' for doc in docs))
+    return path
