@@ -12,7 +12,6 @@ loss is the baseline that a network must beat to have learned anything more
 than which letter tends to follow which.
 """
 
-
 import math      # math.log, math.exp
 import os        # os.path.join, os.path.dirname, os.path.abspath
 import random    # random.seed, random.shuffle, random.choices

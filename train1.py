@@ -14,7 +14,6 @@ Deriving that gradient by hand shows what autograd will automate; the model
 uses only +, * and sum, the operators that train2.py's Value will overload.
 """
 
-
 import math      # math.log, math.exp
 import operator  # operator.mul
 import os        # os.path.join, os.path.dirname, os.path.abspath
@@ -108,7 +107,7 @@ def doc_losses(doc):  # the cross-entropy loss at each position of one document
         losses.append(-math.log(probs[target_id]))
     return losses
 
-# ---- Gradients: the chain rule, worked out by hand ----------------------------
+# ---- Gradients: the chain rule, worked out by hand ---------------------------
 def linear_backward(dy, x, w, dw):  # for y = linear(x, w): add dy * x^T into dw, return dx
     for dw_row, dyi in zip(dw, dy):
         for j, xj in enumerate(x):

@@ -13,7 +13,6 @@ Different from train1.py:
 From here on a new idea changes only the forward pass; the backward pass follows.
 """
 
-
 import math      # math.log, math.exp
 import operator  # operator.mul
 import os        # os.path.join, os.path.dirname, os.path.abspath

@@ -13,7 +13,6 @@ Different from train2.py:
 Until now the model saw one character; now it sees the whole document so far.
 """
 
-
 import math      # math.log, math.exp
 import operator  # operator.mul
 import os        # os.path.join, os.path.dirname, os.path.abspath

@@ -12,7 +12,6 @@ for the same parameters, can each follow something else (the last letter, the
 first letter, the length so far).
 """
 
-
 import math      # math.log, math.exp
 import operator  # operator.mul
 import os        # os.path.join, os.path.dirname, os.path.abspath

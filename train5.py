@@ -12,7 +12,6 @@ SGD moves every parameter by the same multiple of its gradient; Adam gives
 each one a step of about learning_rate whatever its gradient's scale.
 """
 
-
 import math      # math.log, math.exp
 import operator  # operator.mul
 import os        # os.path.join, os.path.dirname, os.path.abspath
