@@ -29,12 +29,13 @@ if len(sys.argv) > 2:
 default_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'input.txt')
 path = sys.argv[1] if len(sys.argv) > 1 else default_path
 try:
-    with open(path, encoding='utf-8') as f:
-        docs = [line.strip() for line in f if line.strip()]
+    with open(path, 'rb') as f:
+        text = f.read().decode('utf-8-sig')  # -sig: drop a byte-order mark if there is one
 except OSError as e:
     sys.exit(f"error: cannot read {path}: {e.strerror}")
 except UnicodeDecodeError as e:
     sys.exit(f"error: cannot read {path}: not UTF-8 text (invalid byte at offset {e.start})")
+docs = [line.strip() for line in text.splitlines() if line.strip()]
 if not docs:
     sys.exit(f"error: no documents in {path}: the file is empty or has only blank lines")
 random.shuffle(docs)

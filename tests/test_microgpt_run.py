@@ -145,6 +145,12 @@ class TestBadInput(unittest.TestCase):
         self.assertFails(support.run('microgpt.py', path),
                          f'error: cannot read {path}: not UTF-8 text (invalid byte at offset 7)')
 
+    def test_not_utf8_far_into_the_file(self):
+        # the offset counts from the start of the file, past any internal read buffer
+        path = self.write('late.txt', b'emma\n' * 5000 + b'jos\xe9\n')
+        self.assertFails(support.run('microgpt.py', path),
+                         f'error: cannot read {path}: not UTF-8 text (invalid byte at offset 25003)')
+
     def test_empty_file(self):
         path = self.write('empty.txt', b'')
         self.assertFails(support.run('microgpt.py', path),
@@ -183,6 +189,14 @@ class TestOtherData(unittest.TestCase):
             'only their first 16 and never their end (raise block_size to keep them whole)\n'))
         self.assertEqual([step for step, _ in support.progress(proc.stdout)], [1, 2, 3])
         self.assertEqual(len(support.samples(proc.stdout)), 20)
+
+    def test_byte_order_mark_and_crlf_are_not_characters(self):
+        path = os.path.join(self.tmp, 'windows.txt')
+        with open(path, 'wb') as f:
+            f.write('\ufeffemma\r\nolivia\r\nava\r\n'.encode('utf-8'))
+        proc = support.run_with('microgpt.py', path, self.tmp, num_steps=2)
+        self.assertRanCleanly(proc)
+        self.assertIn('vocab size: 8\n', proc.stdout)  # a e i l m o v, and BOS
 
     def test_larger_model_trains(self):
         # 4 layers of width 64 on long names: a deep and wide graph for backward().
