@@ -65,8 +65,8 @@ counts = [[1] * vocab_size for _ in range(vocab_size)]  # counts[a][b]: how ofte
 def softmax(logits):
     max_val = max(logits)  # the shift cancels out, and keeps exp() finite
     exps = [math.exp(l - max_val) for l in logits]
-    total = sum(exps)
-    return [e / total for e in exps]
+    scale = sum(exps) ** -1  # one division, shared by every entry
+    return [e * scale for e in exps]
 
 def bigram(token_id):  # log-counts as logits: their softmax is the row of counts, normalized
     return [math.log(c) for c in counts[token_id]]

@@ -147,8 +147,8 @@ def linear(x, w):  # w has one row per output: (nout, nin) @ (nin,) -> (nout,)
 def softmax(logits):
     max_val = max(l.data for l in logits)  # the shift cancels out, and keeps exp() finite
     exps = [(l - max_val).exp() for l in logits]
-    total = sum(exps)
-    return [e / total for e in exps]
+    scale = sum(exps) ** -1  # one division, shared by every entry
+    return [e * scale for e in exps]
 
 def rmsnorm(x):  # rescale x to unit root-mean-square (no learned weights)
     ms = dot(x, x) / len(x)
