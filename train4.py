@@ -116,6 +116,8 @@ n_embd = 16                  # width of each position's vector
 block_size = 16              # longest context, in tokens (the longest name has 15 characters)
 n_head = 4                   # attention heads per block
 head_dim = n_embd // n_head  # width of each head
+if n_embd % n_head:
+    sys.exit(f"error: n_embd = {n_embd} is not a multiple of n_head = {n_head}")
 
 too_long = sum(len(doc) >= block_size for doc in docs)  # a document needs len(doc) + 1 positions
 if too_long:

@@ -198,6 +198,13 @@ class TestOtherData(unittest.TestCase):
         self.assertRanCleanly(proc)
         self.assertIn('vocab size: 8\n', proc.stdout)  # a e i l m o v, and BOS
 
+    def test_heads_must_divide_the_width(self):
+        path = support.write_docs(self.tmp, ['emma', 'olivia', 'ava'])
+        proc = support.run_with('microgpt.py', path, self.tmp, n_head=3)
+        self.assertNotIn('Traceback', proc.stderr)
+        self.assertEqual(proc.stderr, 'error: n_embd = 16 is not a multiple of n_head = 3\n')
+        self.assertEqual(proc.returncode, 1)
+
     def test_larger_model_trains(self):
         # 4 layers of width 64 on long names: a deep and wide graph for backward().
         docs = ['alexandria', 'christopher', 'maximiliano', 'jacqueline', 'bartholomew',
