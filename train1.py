@@ -109,11 +109,13 @@ def doc_losses(doc):  # the cross-entropy loss at each position of one document
     return losses
 
 # ---- Gradients: the chain rule, worked out by hand ---------------------------
-def linear_backward(dy, x, w, dw):  # for y = linear(x, w): add dy * x^T into dw, return dx
-    for dw_row, dyi in zip(dw, dy):
+def linear_backward(dy, x, w, dw):  # y = linear(x, w): add dy x^T into dw, return dx = w^T dy
+    dx = [0.0] * len(x)
+    for w_row, dw_row, dyi in zip(w, dw, dy):  # output i: y[i] = dot(w[i], x)
         for j, xj in enumerate(x):
             dw_row[j] += dyi * xj
-    return [sum(w_row[j] * dyi for w_row, dyi in zip(w, dy)) for j in range(len(x))]
+            dx[j] += dyi * w_row[j]
+    return dx
 
 def gradients(doc):  # d(mean loss of doc)/d(each parameter), shaped like state_dict
     grads = {name: [[0.0] * len(row) for row in mat] for name, mat in state_dict.items()}
