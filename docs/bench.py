@@ -1,11 +1,12 @@
 """
 Benchmark whole runs of the scripts: CPU seconds and peak memory, as medians.
 
-    python docs/bench.py [-n RUNS] SCRIPT [SCRIPT ...] [-- ARGS]
+    python3 docs/bench.py [-n RUNS] SCRIPT [SCRIPT ...] [-- ARGS]
 
-Each run is a fresh `python SCRIPT ARGS`; the runs of different scripts are
+Each run is a fresh `python3 SCRIPT ARGS`; the runs of different scripts are
 interleaved (a, b, a, b, ...) so that they share the machine's ups and downs.
 CPU is user + system time of the child process; memory is its peak resident set.
+measure(), with_constants() and patched_copy() also serve docs/report.py and the tests.
 """
 
 import os          # os.fork, os.execv, os.wait4, os.devnull, os.dup2, os.open
@@ -23,6 +24,16 @@ def with_constants(source, **constants):
         if n != 1:
             raise KeyError(f'no module-level constant {name}')
     return source
+
+
+def patched_copy(path, tmpdir, **constants):
+    """Write the script at path into tmpdir with constants replaced; return the copy's path."""
+    with open(path, encoding='utf-8') as f:
+        source = with_constants(f.read(), **constants)
+    copy = os.path.join(tmpdir, os.path.basename(path))
+    with open(copy, 'w', encoding='utf-8') as f:
+        f.write(source)
+    return copy
 
 
 def measure(argv, stdout_path=os.devnull):

@@ -22,7 +22,7 @@ import tempfile  # tempfile.TemporaryDirectory
 DOCS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(DOCS)
 sys.path.insert(0, DOCS)
-from bench import measure, with_constants  # noqa: E402  (one way to run and patch a script)
+from bench import measure, patched_copy  # noqa: E402  (one way to run and patch a script)
 
 STAGES = {  # script: what it adds to the one before
     'train0.py': 'bigram counts',
@@ -47,9 +47,7 @@ def run(name, input_path, steps, tmpdir):
     steps is given); return its measurements and what it printed, parsed."""
     path = os.path.join(ROOT, name)
     if steps is not None:
-        path = os.path.join(tmpdir, name)
-        with open(path, 'w', encoding='utf-8') as f:
-            f.write(with_constants(read(os.path.join(ROOT, name)), num_steps=steps))
+        path = patched_copy(path, tmpdir, num_steps=steps)
     out_path = os.path.join(tmpdir, name + '.out')
     code, cpu, rss = measure([sys.executable, path, input_path], out_path)
     if code != 0:

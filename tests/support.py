@@ -9,7 +9,7 @@ import sys         # sys.executable, sys.argv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'docs'))
-from bench import with_constants  # noqa: E402  (docs/bench.py: the same patching serves the report)
+from bench import patched_copy, with_constants  # noqa: E402  (docs/bench.py: the same patching serves the report)
 
 REFERENCE = os.path.join(ROOT, '..', 'shared', 'reference')  # read-only reference material, when present
 STAGES = [f'train{i}.py' for i in range(6)]
@@ -27,11 +27,7 @@ def run(name, *args, **kwargs):
 
 def run_with(name, data_path, tmpdir, **constants):
     """Run a copy of a script whose constants are replaced (e.g. num_steps=20) on data_path."""
-    with open(script(name), encoding='utf-8') as f:
-        src = with_constants(f.read(), **constants)
-    copy = os.path.join(tmpdir, name)
-    with open(copy, 'w', encoding='utf-8') as f:
-        f.write(src)
+    copy = patched_copy(script(name), tmpdir, **constants)
     return subprocess.run([sys.executable, copy, data_path], capture_output=True, text=True, cwd=tmpdir)
 
 

@@ -3,7 +3,6 @@ train1 and train2 agree number for number, and the stages share their common blo
 verbatim, so that each diff from one stage to the next shows only its one new idea."""
 
 import ast       # ast.parse, ast.get_docstring
-import difflib   # difflib.SequenceMatcher
 import math      # math.isfinite
 import os        # os.path.join
 import re        # re.split, re.match, re.search
@@ -12,6 +11,7 @@ import tempfile  # tempfile.mkdtemp
 import unittest
 
 from tests import support
+from report import diff_counts  # docs/report.py, on the path that tests/support.py sets
 
 NUM_STEPS = 30
 NAMES = ['emma', 'olivia', 'ava', 'isabella', 'sophia', 'mia', 'charlotte', 'amelia', 'evelyn', 'abigail',
@@ -49,20 +49,14 @@ def split_docstring(source):
 
 
 def diff_stats(old, new):
-    """(lines added, lines removed, re-spaced lines) from old to new: a re-spaced line is an
-    added line that equals a line of old after .strip() but is not in old as it stands."""
+    """(lines added, lines removed, re-spaced lines) from old to new, added and removed counted
+    as in the README's course table; a re-spaced line is an added line that equals a line of
+    old after .strip() but is not in old as it stands."""
     a, b = old.splitlines(), new.splitlines()
     old_lines, old_stripped = set(a), {line.strip() for line in a}
-    added = removed = 0
-    respaced = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag in ('replace', 'delete'):
-            removed += i2 - i1
-        if tag in ('replace', 'insert'):
-            added += j2 - j1
-            respaced += [(j + 1, b[j]) for j in range(j1, j2)
-                         if b[j] not in old_lines and b[j].strip() in old_stripped]
-    return added, removed, respaced
+    respaced = [(j + 1, line) for j, line in enumerate(b)
+                if line not in old_lines and line.strip() in old_stripped]
+    return (*diff_counts(a, b), respaced)
 
 
 class TestStagesRun(unittest.TestCase):
