@@ -23,12 +23,12 @@ default_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'input.t
 path = sys.argv[1] if len(sys.argv) > 1 else default_path
 try:
     with open(path, 'rb') as f:
-        text = f.read().decode('utf-8-sig')  # -sig: drop a byte-order mark if there is one
+        text = f.read().decode('utf-8').removeprefix('\ufeff')  # a byte-order mark is not text
 except OSError as e:
     sys.exit(f"error: cannot read {path}: {e.strerror}")
 except UnicodeDecodeError as e:
     sys.exit(f"error: cannot read {path}: not UTF-8 text (invalid byte at offset {e.start})")
-docs = [line.strip() for line in text.splitlines() if line.strip()]
+docs = [line.strip() for line in text.split('\n') if line.strip()]
 if not docs:
     sys.exit(f"error: no documents in {path}: the file is empty or has only blank lines")
 random.shuffle(docs)
@@ -82,7 +82,7 @@ class Value:
         # has no recursion limit. Leaves (parameters, constants) need no place in it.
         topo, visited, stack = [], {self}, [(self, iter(self._children))]
         while stack:
-            v, children = stack[-1]
+            v, children = stack[-1]  # the iterator remembers how far v's children were scanned
             for child in children:
                 if child._children and child not in visited:
                     visited.add(child)
@@ -103,6 +103,7 @@ def dot(a, b):
     # instead of 2n keeps the graph, and so the time and memory, small.
     a_data = [ai.data for ai in a]
     b_data = [bi.data for bi in b]
+    # children: a's entries then b's; a node in both, as in dot(x, x), collects both gradients
     return Value(sum(map(operator.mul, a_data, b_data)), a + b, b_data + a_data)
 
 # ---- Parameters: the knowledge of the model ----------------------------------
@@ -116,9 +117,9 @@ if n_embd % n_head:
 
 too_long = sum(len(doc) >= block_size for doc in docs)  # a document needs len(doc) + 1 positions
 if too_long:
-    print(f"warning: {too_long} of {len(docs)} documents are longer than block_size - 1 = {block_size - 1} "
-          f"characters: the model sees only their first {block_size} and never their end "
-          f"(raise block_size to keep them whole)", file=sys.stderr)
+    print(f"warning: {too_long} of {len(docs)} documents are longer than block_size - 1 = "
+          f"{block_size - 1} characters: the model learns only their first {block_size} characters "
+          f"and never their end (raise block_size to keep them whole)", file=sys.stderr)
 
 def matrix(nout, nin, std=0.08):
     return [[Value(random.gauss(0, std)) for _ in range(nin)] for _ in range(nout)]
@@ -152,8 +153,8 @@ def rmsnorm(x):  # rescale x to unit root-mean-square (no learned weights)
     scale = (ms + 1e-5) ** -0.5
     return [xi * scale for xi in x]
 
-def attention(q, ks, vs):  # one head: match q to each key, mix the values by that
-    attn_logits = [dot(q, k) / len(q)**0.5 for k in ks]
+def attention(q, ks, vs):  # one head: q against each cached key (none later), mixing the values
+    attn_logits = [dot(q, k) / len(q)**0.5 for k in ks]  # / sqrt(width): same spread at any width
     attn_weights = softmax(attn_logits)
     return [dot(attn_weights, [v[j] for v in vs]) for j in range(len(q))]
 
@@ -161,7 +162,7 @@ def gpt(token_id, pos_id, keys, values):
     tok_emb = state_dict['wte'][token_id]
     pos_emb = state_dict['wpe'][pos_id]
     x = [t + p for t, p in zip(tok_emb, pos_emb)]
-    x = rmsnorm(x)  # not redundant: the residual path below bypasses the per-block norms
+    x = rmsnorm(x)  # the residual stream starts from the normalized embedding
     for li in range(n_layer):
         # 1) attention over this and all earlier positions
         x_residual = x
@@ -207,7 +208,7 @@ m = [0.0] * len(params)
 v = [0.0] * len(params)
 
 def update(step):  # one step of Adam on every parameter, then clear the gradients
-    lr_t = learning_rate * (1 - step / num_steps)
+    lr_t = learning_rate * (1 - step / num_steps)  # num_steps: under Training
     bias1, bias2 = 1 - beta1**(step + 1), 1 - beta2**(step + 1)  # m, v start at 0: undo that bias
     for i, p in enumerate(params):
         m[i] = beta1 * m[i] + (1 - beta1) * p.grad

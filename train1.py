@@ -30,12 +30,12 @@ default_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'input.t
 path = sys.argv[1] if len(sys.argv) > 1 else default_path
 try:
     with open(path, 'rb') as f:
-        text = f.read().decode('utf-8-sig')  # -sig: drop a byte-order mark if there is one
+        text = f.read().decode('utf-8').removeprefix('\ufeff')  # a byte-order mark is not text
 except OSError as e:
     sys.exit(f"error: cannot read {path}: {e.strerror}")
 except UnicodeDecodeError as e:
     sys.exit(f"error: cannot read {path}: not UTF-8 text (invalid byte at offset {e.start})")
-docs = [line.strip() for line in text.splitlines() if line.strip()]
+docs = [line.strip() for line in text.split('\n') if line.strip()]
 if not docs:
     sys.exit(f"error: no documents in {path}: the file is empty or has only blank lines")
 random.shuffle(docs)
@@ -60,9 +60,9 @@ block_size = 16              # longest context, in tokens (the longest name has 
 
 too_long = sum(len(doc) >= block_size for doc in docs)  # a document needs len(doc) + 1 positions
 if too_long:
-    print(f"warning: {too_long} of {len(docs)} documents are longer than block_size - 1 = {block_size - 1} "
-          f"characters: the model sees only their first {block_size} and never their end "
-          f"(raise block_size to keep them whole)", file=sys.stderr)
+    print(f"warning: {too_long} of {len(docs)} documents are longer than block_size - 1 = "
+          f"{block_size - 1} characters: the model learns only their first {block_size} characters "
+          f"and never their end (raise block_size to keep them whole)", file=sys.stderr)
 
 def matrix(nout, nin, std=0.08):
     return [[random.gauss(0, std) for _ in range(nin)] for _ in range(nout)]
@@ -161,7 +161,7 @@ print(f"gradient check on {check_doc!r}: max |numerical - analytic| = {max_diff:
 learning_rate = 1.0   # at the first step; it decays linearly to 0 over num_steps
 
 def update(step, grads):  # one step of SGD on every parameter, against its gradient
-    lr_t = learning_rate * (1 - step / num_steps)
+    lr_t = learning_rate * (1 - step / num_steps)  # num_steps: under Training
     for name, mat in state_dict.items():
         for row, grad_row in zip(mat, grads[name]):
             for j, g in enumerate(grad_row):

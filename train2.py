@@ -29,12 +29,12 @@ default_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'input.t
 path = sys.argv[1] if len(sys.argv) > 1 else default_path
 try:
     with open(path, 'rb') as f:
-        text = f.read().decode('utf-8-sig')  # -sig: drop a byte-order mark if there is one
+        text = f.read().decode('utf-8').removeprefix('\ufeff')  # a byte-order mark is not text
 except OSError as e:
     sys.exit(f"error: cannot read {path}: {e.strerror}")
 except UnicodeDecodeError as e:
     sys.exit(f"error: cannot read {path}: not UTF-8 text (invalid byte at offset {e.start})")
-docs = [line.strip() for line in text.splitlines() if line.strip()]
+docs = [line.strip() for line in text.split('\n') if line.strip()]
 if not docs:
     sys.exit(f"error: no documents in {path}: the file is empty or has only blank lines")
 random.shuffle(docs)
@@ -88,7 +88,7 @@ class Value:
         # has no recursion limit. Leaves (parameters, constants) need no place in it.
         topo, visited, stack = [], {self}, [(self, iter(self._children))]
         while stack:
-            v, children = stack[-1]
+            v, children = stack[-1]  # the iterator remembers how far v's children were scanned
             for child in children:
                 if child._children and child not in visited:
                     visited.add(child)
@@ -109,6 +109,7 @@ def dot(a, b):
     # instead of 2n keeps the graph, and so the time and memory, small.
     a_data = [ai.data for ai in a]
     b_data = [bi.data for bi in b]
+    # children: a's entries then b's; a node in both, as in dot(x, x), collects both gradients
     return Value(sum(map(operator.mul, a_data, b_data)), a + b, b_data + a_data)
 
 # ---- Parameters: the knowledge of the model ----------------------------------
@@ -118,9 +119,9 @@ block_size = 16              # longest context, in tokens (the longest name has 
 
 too_long = sum(len(doc) >= block_size for doc in docs)  # a document needs len(doc) + 1 positions
 if too_long:
-    print(f"warning: {too_long} of {len(docs)} documents are longer than block_size - 1 = {block_size - 1} "
-          f"characters: the model sees only their first {block_size} and never their end "
-          f"(raise block_size to keep them whole)", file=sys.stderr)
+    print(f"warning: {too_long} of {len(docs)} documents are longer than block_size - 1 = "
+          f"{block_size - 1} characters: the model learns only their first {block_size} characters "
+          f"and never their end (raise block_size to keep them whole)", file=sys.stderr)
 
 def matrix(nout, nin, std=0.08):
     return [[Value(random.gauss(0, std)) for _ in range(nin)] for _ in range(nout)]
@@ -167,7 +168,7 @@ def doc_losses(doc):  # the cross-entropy loss at each position of one document
 learning_rate = 1.0   # at the first step; it decays linearly to 0 over num_steps
 
 def update(step):  # one step of SGD on every parameter, then clear the gradients
-    lr_t = learning_rate * (1 - step / num_steps)
+    lr_t = learning_rate * (1 - step / num_steps)  # num_steps: under Training
     for p in params:
         p.data -= lr_t * p.grad
         p.grad = 0

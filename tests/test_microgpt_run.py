@@ -151,6 +151,11 @@ class TestBadInput(unittest.TestCase):
         self.assertFails(support.run('microgpt.py', path),
                          f'error: cannot read {path}: not UTF-8 text (invalid byte at offset 25003)')
 
+    def test_not_utf8_after_a_byte_order_mark(self):
+        path = self.write('bom.txt', b'\xef\xbb\xbfab\xff\n')  # the mark is 3 bytes: the bad byte is at 5
+        self.assertFails(support.run('microgpt.py', path),
+                         f'error: cannot read {path}: not UTF-8 text (invalid byte at offset 5)')
+
     def test_empty_file(self):
         path = self.write('empty.txt', b'')
         self.assertFails(support.run('microgpt.py', path),
@@ -185,8 +190,8 @@ class TestOtherData(unittest.TestCase):
                 'maximilianalexander', 'x' * 40]
         proc = support.run_with('microgpt.py', support.write_docs(self.tmp, docs), self.tmp, num_steps=3)
         self.assertRanCleanly(proc, stderr=(
-            'warning: 5 of 6 documents are longer than block_size - 1 = 15 characters: the model sees '
-            'only their first 16 and never their end (raise block_size to keep them whole)\n'))
+            'warning: 5 of 6 documents are longer than block_size - 1 = 15 characters: the model learns '
+            'only their first 16 characters and never their end (raise block_size to keep them whole)\n'))
         self.assertEqual([step for step, _ in support.progress(proc.stdout)], [1, 2, 3])
         self.assertEqual(len(support.samples(proc.stdout)), 20)
 
