@@ -4,7 +4,8 @@ train3.py: attention: each position looks back at all the earlier ones (one head
 Same as train2.py:
 - data, tokenizer, autograd, SGD, training, evaluation, sampling; the MLP block
 Different from train2.py:
-- wpe: a position embedding, added to the token embedding
+- wpe: a position embedding, added to the token embedding (drawn before
+  lm_head, so the starting weights differ from train2's from there on)
 - attention: this position's query is matched against every key so far, and
   their values are mixed by that match; keys and values wait in a KV cache
 - RMSNorm before each part of the block, a residual connection around it

@@ -138,7 +138,8 @@ def table(results, command):
     v = sys.version_info
     rows.append(f"\nMade by `{command}` with Python {v.major}.{v.minor}.{v.micro} on "
                 f"{datetime.date.today().isoformat()}: CPU seconds (user + system) and peak memory "
-                f"of each whole run, one after another.")
+                f"of each whole run, one after another; +/- counts lines as Python's difflib pairs "
+                f"them, which can differ by a line or so from `diff -u`.")
     return '\n'.join(rows)
 
 
